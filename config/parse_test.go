@@ -343,7 +343,7 @@ func TestRepoConfigs(t *testing.T) {
 // dummyFor picks a value that passes validation where the variable is likely used.
 func dummyFor(name string) string {
 	switch n := strings.ToUpper(name); {
-	case strings.Contains(n, "URL"):
+	case strings.Contains(n, "URL"), strings.HasSuffix(n, "_API"):
 		return "http://127.0.0.1:1"
 	case strings.Contains(n, "HOST"):
 		return "127.0.0.1:1"
