@@ -105,12 +105,20 @@ func ArrowType(t Type) arrow.DataType {
 }
 
 // Field returns the Arrow field for a column, with its elt type in the metadata.
+// JSON columns also carry Arrow's canonical JSON extension name, so that engines that
+// know it (DuckDB does) take the text as JSON as it is instead of parsing it again
+// in a cast: normalize has already checked it.
 func Field(name string, t Type, nullable bool) arrow.Field {
+	keys, values := []string{MetadataKey}, []string{string(t)}
+	if t == JSON {
+		keys = append(keys, "ARROW:extension:name", "ARROW:extension:metadata")
+		values = append(values, "arrow.json", "")
+	}
 	return arrow.Field{
 		Name:     name,
 		Type:     ArrowType(t),
 		Nullable: nullable,
-		Metadata: arrow.NewMetadata([]string{MetadataKey}, []string{string(t)}),
+		Metadata: arrow.NewMetadata(keys, values),
 	}
 }
 
