@@ -57,7 +57,7 @@ func TestParseFullConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	batch := Batch{MaxRows: 100000, MaxBytes: 64 << 20}
+	batch := Batch{MaxRows: DefaultBatchMaxRows, MaxBytes: 64 << 20}
 	want := &Config{
 		Pipeline: "shop",
 		Source: Source{
@@ -161,7 +161,7 @@ destination: {type: duckdb, path: p.duckdb}
 		t.Errorf("dataset = %q", c.Destination.Dataset)
 	}
 	a, b := c.Source.Resources[0], c.Source.Resources[1]
-	if a.Endpoint.Method != "POST" || *a.MaxNesting != 3 || !*a.Raw || a.Batch != (Batch{100000, 64 << 20}) {
+	if a.Endpoint.Method != "POST" || *a.MaxNesting != 3 || !*a.Raw || a.Batch != (Batch{DefaultBatchMaxRows, 64 << 20}) {
 		t.Errorf("resource a: %+v", a)
 	}
 	if p := a.Endpoint.Paginator; p.OffsetParam != "offset" || p.LimitParam != "limit" || p.StopsAfterEmptyPage() {

@@ -146,7 +146,7 @@ type ColumnSpec struct {
 
 // Batch caps how much one batch (one destination transaction) holds.
 type Batch struct {
-	MaxRows  int      `yaml:"max_rows"`  // default 100000
+	MaxRows  int      `yaml:"max_rows"`  // default 50000
 	MaxBytes ByteSize `yaml:"max_bytes"` // default 64MiB of source JSON
 }
 

@@ -95,8 +95,12 @@ func (s *streamSync) sync(ctx context.Context) error {
 		return err
 	}
 
+	// Three stages, each one goroutine owned by this errgroup: fetch pages, normalize
+	// batches, load them. Normalizing batch N+1 overlaps with committing batch N; the
+	// channels hold at most maxPagesAhead pages and one batch, so memory stays bounded.
 	g, gctx := errgroup.WithContext(ctx)
 	pages := make(chan pageOrErr, maxPagesAhead)
+	batches := make(chan normalized, 1)
 	g.Go(func() error {
 		defer close(pages)
 		for page, err := range stream.Pages(gctx, start) {
@@ -111,27 +115,68 @@ func (s *streamSync) sync(ctx context.Context) error {
 		}
 		return nil
 	})
-	g.Go(func() error { return s.consume(gctx, pages) })
-	return g.Wait()
+	var sourceErr error
+	g.Go(func() error {
+		defer close(batches)
+		var err error
+		sourceErr, err = s.normalizeStage(gctx, pages, batches)
+		return err
+	})
+	g.Go(func() error { return s.loadStage(gctx, batches) })
+	if err := g.Wait(); err != nil {
+		return errors.Join(sourceErr, err)
+	}
+	return sourceErr
 }
 
-// consume cuts pages into batches and loads them. The stream is complete only when
-// the page channel closes without an error; only then may the cursor move to the
-// newest value seen (for sources without declared ascending order).
-func (s *streamSync) consume(ctx context.Context, pages <-chan pageOrErr) error {
+// normalized is one batch on its way from the normalize stage to the load stage.
+type normalized struct {
+	records    [][]byte
+	res        normalize.Result
+	ingestedAt time.Time
+	took       time.Duration
+	// final marks the end of a complete stream: its checkpoint may move the cursor to
+	// the newest value seen. A final batch may hold no records.
+	final bool
+}
+
+// normalizeStage cuts pages into batches of at most max_rows records or max_bytes of
+// source JSON and normalizes them. When the source fails, the batches received
+// before the failure are still complete and are loaded, so that the re-run has less
+// to do; the source's error is returned as sourceErr and fails the run.
+func (s *streamSync) normalizeStage(ctx context.Context, pages <-chan pageOrErr, out chan<- normalized) (sourceErr, err error) {
 	maxRows, maxBytes := s.res.Batch.MaxRows, int(s.res.Batch.MaxBytes)
 	var pending [][]byte
 	var pendingBytes int
+	send := func(final bool) error {
+		b := normalized{records: pending, ingestedAt: s.opts.Now().UTC(), final: final}
+		if len(pending) > 0 {
+			began := time.Now()
+			res, err := s.norm.Batch(pending, b.ingestedAt)
+			if err != nil {
+				return fmt.Errorf("normalize: %w", err)
+			}
+			b.res, b.took = res, time.Since(began)
+		}
+		pending, pendingBytes = nil, 0
+		select {
+		case out <- b:
+			return nil
+		case <-ctx.Done():
+			if b.res.Record != nil {
+				b.res.Record.Release()
+			}
+			return ctx.Err()
+		}
+	}
 	for p := range pages {
 		if p.err != nil {
-			// Pages received before the failure are complete: commit them, so the re-run
-			// has less to do, then fail the run.
-			if len(pending) > 0 && ctx.Err() == nil {
-				if err := s.flush(ctx, pending, false); err != nil {
-					return errors.Join(p.err, err)
+			if len(pending) > 0 {
+				if err := send(false); err != nil {
+					return p.err, err
 				}
 			}
-			return p.err
+			return p.err, nil
 		}
 		s.sum.Pages++
 		s.sum.RowsRead += int64(len(p.page.Records))
@@ -139,37 +184,48 @@ func (s *streamSync) consume(ctx context.Context, pages <-chan pageOrErr) error 
 		pending = append(pending, p.page.Records...)
 		pendingBytes += p.page.Bytes
 		if len(pending) >= maxRows || pendingBytes >= maxBytes {
-			if err := s.flush(ctx, pending, false); err != nil {
-				return err
+			if err := send(false); err != nil {
+				return nil, err
 			}
-			pending, pendingBytes = nil, 0
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
-	if err := s.flush(ctx, pending, true); err != nil {
-		return err
-	}
-	if s.disposition == load.Replace {
-		return s.dest.FinishReplace(ctx, s.table, s.checkpoint(s.cursor.final()))
+	return nil, send(true)
+}
+
+// loadStage commits batches in order; after the final one of a replace stream it
+// swaps the staging table in.
+func (s *streamSync) loadStage(ctx context.Context, in <-chan normalized) error {
+	for b := range in {
+		err := s.commit(ctx, b)
+		if b.res.Record != nil {
+			b.res.Record.Release()
+		}
+		if err != nil {
+			// Release what is still queued; the stage that sends stops on ctx.
+			for rest := range in {
+				if rest.res.Record != nil {
+					rest.res.Record.Release()
+				}
+			}
+			return err
+		}
+		if b.final && s.disposition == load.Replace {
+			return s.dest.FinishReplace(ctx, s.table, s.checkpoint(s.cursor.final()))
+		}
 	}
 	return nil
 }
 
-// flush normalizes and writes one batch. The last flush of a complete stream also
-// moves the cursor to the newest value seen.
-func (s *streamSync) flush(ctx context.Context, records [][]byte, final bool) error {
-	if len(records) == 0 && (!final || !s.cursor.pending()) {
+// commit plans and writes one batch with its dead letters and checkpoint. The final
+// batch of a complete stream also moves the cursor to the newest value seen.
+func (s *streamSync) commit(ctx context.Context, b normalized) error {
+	res := b.res
+	s.cursor.observe(res, s.log)
+	if len(b.records) == 0 && (!b.final || !s.cursor.pending()) {
 		return nil
-	}
-	ingestedAt := s.opts.Now().UTC()
-	res, err := s.norm.Batch(records, ingestedAt)
-	if err != nil {
-		return fmt.Errorf("normalize batch %d: %w", s.seq+1, err)
-	}
-	if res.Record != nil {
-		defer res.Record.Release()
 	}
 	s.seq++
 	batch := load.Batch{
@@ -179,7 +235,7 @@ func (s *streamSync) flush(ctx context.Context, records [][]byte, final bool) er
 	for _, r := range res.Rejected {
 		batch.DeadLetters = append(batch.DeadLetters, deadletter.Letter{
 			Stream: s.res.Name, RunID: s.runID, Batch: s.seq, Code: r.Code, Reason: r.Reason,
-			Raw: records[r.Index], IngestedAt: ingestedAt,
+			Raw: b.records[r.Index], IngestedAt: b.ingestedAt,
 		})
 	}
 	if res.Record != nil {
@@ -189,13 +245,13 @@ func (s *streamSync) flush(ctx context.Context, records [][]byte, final bool) er
 		}
 		batch.Plan = schemaevo.Diff(s.shape, incoming)
 	}
-	s.cursor.observe(res, s.log)
 	cursor := s.cursor.checkpoint()
-	if final {
+	if b.final {
 		cursor = s.cursor.final()
 	}
 	batch.Checkpoint = s.checkpoint(cursor)
 
+	began := time.Now()
 	written, err := s.dest.Write(ctx, batch)
 	if err != nil {
 		return err
@@ -214,8 +270,9 @@ func (s *streamSync) flush(ctx context.Context, records [][]byte, final bool) er
 	s.sum.Skipped += written.Skipped
 	s.sum.Duplicates += int64(res.Duplicates)
 	s.sum.DeadLetters += int64(len(res.Rejected))
-	s.log.Debug("batch committed", "batch", s.seq, "rows", len(records), "written", written.Written,
-		"skipped", written.Skipped, "dead_letters", len(res.Rejected), "cursor", cursor.Text)
+	s.log.Debug("batch committed", "batch", s.seq, "rows", len(b.records), "written", written.Written,
+		"skipped", written.Skipped, "dead_letters", len(res.Rejected), "cursor", cursor.Text,
+		"normalize", b.took.Round(time.Millisecond), "write", time.Since(began).Round(time.Millisecond))
 	return nil
 }
 
