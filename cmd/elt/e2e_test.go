@@ -300,9 +300,8 @@ func TestMalformedRecordsBecomeDeadLetters(t *testing.T) {
 // Config errors exit 2 and name the key; a source that cannot be reached exits 1
 // and says where and what to do.
 func TestExitCodesAndMessages(t *testing.T) {
-	dir := t.TempDir()
-	bad := filepath.Join(dir, "bad.yaml")
-	os.WriteFile(bad, []byte("pipeline: x\nsource:\n  type: rest\n  client: {base_url: http://127.0.0.1:1, timeot: 3s}\n  resources: [{name: a, endpoint: {path: /a}, primary_key: id}]\ndestination: {type: duckdb, path: "+filepath.Join(dir, "x.duckdb")+"}\n"), 0o644)
+	t.Setenv("ELT_TEST_DB", filepath.Join(t.TempDir(), "x.duckdb"))
+	bad := "../../testdata/cli/bad_key.yaml"
 	code, _, stderr := elt(t, "run", "-c", bad)
 	if code != 2 || !strings.Contains(stderr, "source.client.timeot") {
 		t.Errorf("bad key: exit %d, stderr %q; want 2 naming source.client.timeot", code, stderr)
@@ -314,8 +313,7 @@ func TestExitCodesAndMessages(t *testing.T) {
 		t.Errorf("unknown command: exit %d, want 2", code)
 	}
 
-	down := filepath.Join(dir, "down.yaml")
-	os.WriteFile(down, []byte("pipeline: x\nsource:\n  type: rest\n  client: {base_url: http://127.0.0.1:1, retry: {max_attempts: 2, initial_delay: 10ms}}\n  resources: [{name: a, endpoint: {path: /a}, primary_key: id}]\ndestination: {type: duckdb, path: "+filepath.Join(dir, "x.duckdb")+"}\n"), 0o644)
+	down := "../../testdata/cli/api_down.yaml"
 	code, _, stderr = elt(t, "run", "-c", down, "-q")
 	if code != 1 || !strings.Contains(stderr, "127.0.0.1:1/a") || !strings.Contains(stderr, "stream a") {
 		t.Errorf("unreachable API: exit %d, stderr %q; want 1 naming the stream and URL", code, stderr)
