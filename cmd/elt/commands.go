@@ -32,19 +32,31 @@ func openDestination(ctx context.Context, cfg *config.Config) (*duckdb.Destinati
 	return nil, &config.Error{Problems: []config.Problem{{Path: "destination.type", Msg: fmt.Sprintf("unknown destination %q (want duckdb)", cfg.Destination.Type)}}}
 }
 
-func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// parseCommand parses a config-reading command's flags (the common ones, plus any
+// that extra registers) and loads its config.
+func parseCommand(name string, args []string, extra func(*flag.FlagSet)) (common, *config.Config, error) {
 	var c common
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	c.register(fs, true)
-	fullRefresh := fs.Bool("full-refresh", false, "ignore committed cursors and read everything again")
+	if extra != nil {
+		extra(fs)
+	}
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return c, nil, err
 	}
 	cfg, err := c.load()
+	return c, cfg, err
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var fullRefresh bool
+	c, cfg, err := parseCommand("run", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&fullRefresh, "full-refresh", false, "ignore committed cursors and read everything again")
+	})
 	if err != nil {
 		return err
 	}
-	_, err = syncOnce(ctx, cfg, c, *fullRefresh, stdout, stderr)
+	_, err = syncOnce(ctx, cfg, c, fullRefresh, stdout, stderr)
 	return err
 }
 
@@ -87,13 +99,7 @@ func printSummary(w io.Writer, sum pipeline.Summary) {
 }
 
 func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var c common
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	c.register(fs, true)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	cfg, err := c.load()
+	c, cfg, err := parseCommand("check", args, nil)
 	if err != nil {
 		return err
 	}
@@ -124,13 +130,7 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func cmdDiscover(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var c common
-	fs := flag.NewFlagSet("discover", flag.ContinueOnError)
-	c.register(fs, true)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	cfg, err := c.load()
+	c, cfg, err := parseCommand("discover", args, nil)
 	if err != nil {
 		return err
 	}
@@ -162,13 +162,7 @@ func cmdState(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{"state: say 'show' or 'reset', e.g. elt state show -c FILE"}
 	}
 	action := args[0]
-	var c common
-	fs := flag.NewFlagSet("state "+action, flag.ContinueOnError)
-	c.register(fs, true)
-	if err := parseFlags(fs, args[1:]); err != nil {
-		return err
-	}
-	cfg, err := c.load()
+	c, cfg, err := parseCommand("state "+action, args[1:], nil)
 	if err != nil {
 		return err
 	}
