@@ -133,6 +133,7 @@ func (s *streamSync) sync(ctx context.Context) error {
 type normalized struct {
 	records    [][]byte
 	res        normalize.Result
+	keys       []string // primary-key columns, read in the normalize stage: the Normalizer is not shared
 	ingestedAt time.Time
 	took       time.Duration
 	// final marks the end of a complete stream: its checkpoint may move the cursor to
@@ -158,6 +159,7 @@ func (s *streamSync) normalizeStage(ctx context.Context, pages <-chan pageOrErr,
 			}
 			b.res, b.took = res, time.Since(began)
 		}
+		b.keys = s.norm.KeyColumns()
 		pending, pendingBytes = nil, 0
 		select {
 		case out <- b:
@@ -230,7 +232,7 @@ func (s *streamSync) commit(ctx context.Context, b normalized) error {
 	s.seq++
 	batch := load.Batch{
 		Pipeline: s.cfg.Pipeline, Stream: s.res.Name, RunID: s.runID, Seq: s.seq,
-		Table: s.table, Disposition: s.disposition, Keys: s.norm.KeyColumns(), Records: res.Record,
+		Table: s.table, Disposition: s.disposition, Keys: b.keys, Records: res.Record,
 	}
 	for _, r := range res.Rejected {
 		batch.DeadLetters = append(batch.DeadLetters, deadletter.Letter{
