@@ -478,3 +478,58 @@ func compareDatabases(t *testing.T, a, b string, tables []string) {
 		}
 	}
 }
+
+// write_disposition: replace swaps in exactly the latest snapshot at the end of each
+// complete run (rows the source no longer has are gone, which a merge would keep),
+// and leaves no staging table behind.
+func TestReplaceThroughCLI(t *testing.T) {
+	replace := map[string]string{"      primary_key: orderId": "      primary_key: orderId\n      write_disposition: replace"}
+	dbPath := filepath.Join(t.TempDir(), "elt.duckdb")
+	before, err := demoapi.Start(demoapi.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer before.Close()
+	mustRun(t, "run", "-c", demoConfig(t, before, dbPath, replace), "-q", "--stream", "orders")
+
+	srv, err := demoapi.Start(demoapi.Options{Orders: 40, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	mustRun(t, "run", "-c", demoConfig(t, srv, dbPath, replace), "-q", "--stream", "orders")
+
+	db := openDB(t, dbPath)
+	want := map[int64]string{}
+	for _, r := range srv.Snapshot("orders") {
+		want[int64(toFloat(r["orderId"]))] = r["status"].(string)
+	}
+	rows, err := db.Query("SELECT order_id, status FROM demo.orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var status string
+		if err := rows.Scan(&id, &status); err != nil {
+			t.Fatal(err)
+		}
+		if _, dup := got[id]; dup {
+			t.Errorf("order %d twice", id)
+		}
+		got[id] = status
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d orders after replace, want %d", len(got), len(want))
+	}
+	for id, status := range want {
+		if got[id] != status {
+			t.Errorf("order %d status %q, want %q", id, got[id], status)
+		}
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '%__elt_replace'`); n != 0 {
+		t.Errorf("%d staging tables left behind", n)
+	}
+}
