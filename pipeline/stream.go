@@ -123,7 +123,15 @@ func (s *streamSync) sync(ctx context.Context) error {
 		return err
 	})
 	g.Go(func() error { return s.loadStage(gctx, batches) })
-	if err := g.Wait(); err != nil {
+	err = g.Wait()
+	// Every stage has returned, so batches is closed; a batch the loader did not take
+	// (it failed first) still owns Arrow memory.
+	for b := range batches {
+		if b.res.Record != nil {
+			b.res.Record.Release()
+		}
+	}
+	if err != nil {
 		return errors.Join(sourceErr, err)
 	}
 	return sourceErr
@@ -206,12 +214,8 @@ func (s *streamSync) loadStage(ctx context.Context, in <-chan normalized) error 
 			b.res.Record.Release()
 		}
 		if err != nil {
-			// Release what is still queued; the stage that sends stops on ctx.
-			for rest := range in {
-				if rest.res.Record != nil {
-					rest.res.Record.Release()
-				}
-			}
+			// Return at once: that cancels the group's context, which stops fetching and
+			// normalizing. sync releases what is still queued.
 			return err
 		}
 		if b.final && s.disposition == load.Replace {
