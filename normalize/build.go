@@ -142,43 +142,38 @@ func (n *Normalizer) buildColumn(t schemaevo.Type, idx []int32) arrow.Array {
 	mem := n.alloc
 	switch t {
 	case schemaevo.Bool:
-		b := array.NewBooleanBuilder(mem)
-		defer b.Release()
-		b.Reserve(len(idx))
-		n.each(idx, b.UnsafeAppendBoolToBitmap, func(c cell) { v, _ := n.toBool(c); b.UnsafeAppend(v) })
-		return b.NewArray()
+		return buildFixed(n, array.NewBooleanBuilder(mem), idx, n.toBool)
 	case schemaevo.Int64:
-		b := array.NewInt64Builder(mem)
-		defer b.Release()
-		b.Reserve(len(idx))
-		n.each(idx, b.UnsafeAppendBoolToBitmap, func(c cell) { v, _ := n.toInt64(c); b.UnsafeAppend(v) })
-		return b.NewArray()
+		return buildFixed(n, array.NewInt64Builder(mem), idx, n.toInt64)
 	case schemaevo.Float64:
-		b := array.NewFloat64Builder(mem)
-		defer b.Release()
-		b.Reserve(len(idx))
-		n.each(idx, b.UnsafeAppendBoolToBitmap, func(c cell) { v, _ := n.toFloat64(c); b.UnsafeAppend(v) })
-		return b.NewArray()
+		return buildFixed(n, array.NewFloat64Builder(mem), idx, n.toFloat64)
 	case schemaevo.Decimal:
-		b := array.NewDecimal128Builder(mem, schemaevo.ArrowType(t).(*arrow.Decimal128Type))
-		defer b.Release()
-		b.Reserve(len(idx))
-		n.each(idx, b.UnsafeAppendBoolToBitmap, func(c cell) { v, _ := n.toDecimal(c); b.UnsafeAppend(v) })
-		return b.NewArray()
+		return buildFixed(n, array.NewDecimal128Builder(mem, schemaevo.ArrowType(t).(*arrow.Decimal128Type)), idx, n.toDecimal)
 	case schemaevo.Date:
-		b := array.NewDate32Builder(mem)
-		defer b.Release()
-		b.Reserve(len(idx))
-		n.each(idx, b.UnsafeAppendBoolToBitmap, func(c cell) { v, _ := n.toDate(c); b.UnsafeAppend(v) })
-		return b.NewArray()
+		return buildFixed(n, array.NewDate32Builder(mem), idx, n.toDate)
 	case schemaevo.Timestamptz:
-		b := array.NewTimestampBuilder(mem, schemaevo.ArrowType(t).(*arrow.TimestampType))
-		defer b.Release()
-		b.Reserve(len(idx))
-		n.each(idx, b.UnsafeAppendBoolToBitmap, func(c cell) { v, _ := n.toMicros(c); b.UnsafeAppend(arrow.Timestamp(v)) })
-		return b.NewArray()
+		return buildFixed(n, array.NewTimestampBuilder(mem, schemaevo.ArrowType(t).(*arrow.TimestampType)), idx,
+			func(c cell) (arrow.Timestamp, string) { v, reason := n.toMicros(c); return arrow.Timestamp(v), reason })
 	}
 	return n.buildText(t == schemaevo.JSON, idx)
+}
+
+// fixedBuilder is what every fixed-width Arrow builder offers.
+type fixedBuilder[T any] interface {
+	Reserve(n int)
+	UnsafeAppend(v T)
+	UnsafeAppendBoolToBitmap(valid bool)
+	NewArray() arrow.Array
+	Release()
+}
+
+// buildFixed fills a fixed-width column: one reserved slot per row, each cell
+// converted by conv (whose failure reason cannot occur here, see buildColumn).
+func buildFixed[T any](n *Normalizer, b fixedBuilder[T], idx []int32, conv func(cell) (T, string)) arrow.Array {
+	defer b.Release()
+	b.Reserve(len(idx))
+	n.each(idx, b.UnsafeAppendBoolToBitmap, func(c cell) { v, _ := conv(c); b.UnsafeAppend(v) })
+	return b.NewArray()
 }
 
 // each calls set for every present, non-null cell and null(false) for the rest. The
