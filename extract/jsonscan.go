@@ -338,22 +338,11 @@ func findKey(doc []byte, i int, key string) (int, bool, error) {
 		if match {
 			return j, true, nil
 		}
-		end, err := skipValue(doc, j)
-		if err != nil {
+		next, more, err := skipMember(doc, i, j, '}', "an object")
+		if err != nil || !more {
 			return 0, false, err
 		}
-		j = skipSpace(doc, end)
-		if j == len(doc) {
-			return 0, false, truncErr(i, "an object")
-		}
-		switch doc[j] {
-		case ',':
-			j = skipSpace(doc, j+1)
-		case '}':
-			return 0, false, nil
-		default:
-			return 0, false, syntaxErr(j, false, "expected ',' or '}' in an object, found %q", doc[j])
-		}
+		j = next
 	}
 }
 
@@ -370,23 +359,33 @@ func findIndex(doc []byte, i, n int) (int, bool, error) {
 		if k == n {
 			return j, true, nil
 		}
-		end, err := skipValue(doc, j)
-		if err != nil {
+		next, more, err := skipMember(doc, i, j, ']', "an array")
+		if err != nil || !more {
 			return 0, false, err
 		}
-		j = skipSpace(doc, end)
-		if j == len(doc) {
-			return 0, false, truncErr(i, "an array")
-		}
-		switch doc[j] {
-		case ',':
-			j = skipSpace(doc, j+1)
-		case ']':
-			return 0, false, nil
-		default:
-			return 0, false, syntaxErr(j, false, "expected ',' or ']' in an array, found %q", doc[j])
-		}
+		j = next
 	}
+}
+
+// skipMember skips the value at doc[j], a member of the container that opens at
+// doc[open] and closes with closer, and the separator after it. It returns where
+// the next member starts, or more == false when the container closed.
+func skipMember(doc []byte, open, j int, closer byte, what string) (next int, more bool, err error) {
+	end, err := skipValue(doc, j)
+	if err != nil {
+		return 0, false, err
+	}
+	j = skipSpace(doc, end)
+	if j == len(doc) {
+		return 0, false, truncErr(open, what)
+	}
+	switch doc[j] {
+	case ',':
+		return skipSpace(doc, j+1), true, nil
+	case closer:
+		return 0, false, nil
+	}
+	return 0, false, syntaxErr(j, false, "expected ',' or '%c' in %s, found %q", closer, what, doc[j])
 }
 
 // keyEquals compares a quoted JSON key with key, decoding escapes only when the key
