@@ -105,6 +105,16 @@ func missing(option, path string) error {
 		hint: "the response is not the JSON the config describes; check endpoint.paginator." + option}
 }
 
+// required reads a value the paginator's config says every response has: its
+// absence is an error, since guessing would either loop or drop pages.
+func required[T any](lookup func([]byte, string) (T, bool, error), body []byte, option, path string) (T, error) {
+	v, found, err := lookup(body, path)
+	if err == nil && !found {
+		err = missing(option, path)
+	}
+	return v, err
+}
+
 // singlePage fetches one page.
 type singlePage struct{}
 
@@ -243,12 +253,9 @@ func (p *cursorPager) Next(resp *Response, records int) (*url.URL, bool, error) 
 		return nil, false, nil
 	}
 	if p.hasMore != "" {
-		more, found, err := LookupBool(resp.Body, p.hasMore)
+		more, err := required(LookupBool, resp.Body, "has_more_path", p.hasMore)
 		if err != nil {
 			return nil, false, err
-		}
-		if !found {
-			return nil, false, missing("has_more_path", p.hasMore)
 		}
 		if !more {
 			return nil, false, nil
@@ -287,12 +294,9 @@ func (p *offsetPager) Next(resp *Response, records int) (*url.URL, bool, error) 
 	}
 	p.offset += p.limit
 	if p.totalPath != "" {
-		total, found, err := LookupInt(resp.Body, p.totalPath)
+		total, err := required(LookupInt, resp.Body, "total_path", p.totalPath)
 		if err != nil {
 			return nil, false, err
-		}
-		if !found {
-			return nil, false, missing("total_path", p.totalPath)
 		}
 		if int64(p.offset) >= total {
 			return nil, false, nil
@@ -329,12 +333,9 @@ func (p *pageNumber) Next(resp *Response, records int) (*url.URL, bool, error) {
 	}
 	p.page++
 	if p.totalPath != "" {
-		total, found, err := LookupInt(resp.Body, p.totalPath)
+		total, err := required(LookupInt, resp.Body, "total_path", p.totalPath)
 		if err != nil {
 			return nil, false, err
-		}
-		if !found {
-			return nil, false, missing("total_path", p.totalPath)
 		}
 		if int64(p.page-p.base) >= total {
 			return nil, false, nil
