@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/eltdev/elt/config"
-	"github.com/eltdev/elt/load"
 	"github.com/eltdev/elt/load/duckdb"
 	"github.com/eltdev/elt/pipeline"
 )
@@ -215,5 +214,3 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
-
-var _ load.Destination = (*duckdb.Destination)(nil)
